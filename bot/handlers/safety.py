@@ -1,0 +1,59 @@
+"""Immediate danger: emergency contacts come first, before anything else we might say."""
+from __future__ import annotations
+
+from bot.content import bidi
+from bot.core.dispatcher import Router
+from bot.core.turn import Turn
+from bot.handlers.menu import N_, back_to_menu, menu_entry
+
+router = Router("safety")
+menu_entry(70, N_("🚨 Emergency numbers"), "cmd:emergency")
+
+
+def in_danger(turn: Turn) -> bool:
+    """True if the message contains a danger phrase of any language (after folding)."""
+    words = turn.norm.split()
+    if not words:
+        return False
+    danger = turn.content.danger_index
+    joined = f" {turn.norm} "
+    for word in words:
+        for phrase in danger.get(word, ()):
+            if len(phrase) == 1 or f" {' '.join(phrase)} " in joined:
+                return True
+    return False
+
+
+def emergency_text(turn: Turn) -> str:
+    lines = [turn.t("If you are in danger now, call:")]
+    for contact in turn.content.emergency:
+        label = turn.content.field(turn.lang, "emergency", contact, "label")
+        note = turn.content.field(turn.lang, "emergency", contact, "note")
+        line = f"📞 {bidi.ltr(contact.phone)} — {label}"
+        lines.append(f"{line} ({note})" if note else line)
+    lines.append(turn.t("You can also ask a person here for help."))
+    return "\n".join(lines)
+
+
+def show_emergency(turn: Turn) -> None:
+    turn.say(emergency_text(turn))
+
+
+@router.command("emergency", public=True)
+async def emergency(turn: Turn) -> None:
+    turn.say(emergency_text(turn), [back_to_menu(turn)])
+
+
+@router.intent(in_danger, priority=100)
+async def danger(turn: Turn) -> None:
+    """Danger words: emergency contacts first; then what the person asked for, if we can tell."""
+    show_emergency(turn)
+    for follow_up in FOLLOW_UPS:
+        if await follow_up(turn):
+            return
+    turn.say(turn.t("What else can I do for you?"), [back_to_menu(turn)])
+
+
+# Features that can add something useful after the emergency contacts (search results for the
+# same words) register a coroutine(turn) -> bool here.
+FOLLOW_UPS: list = []
