@@ -122,6 +122,13 @@ def content(args: argparse.Namespace, settings: Settings) -> int:
     return content_cli.main(args, settings)
 
 
+@command("i18n")
+def i18n(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.content import cli as content_cli
+
+    return content_cli.i18n(args, settings)
+
+
 # -- argument parsing ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:

@@ -114,12 +114,17 @@ class Runtime:
         async with self.db.read() as session:
             return await session.scalar(select(AppState.value).where(AppState.key == RELOAD_KEY))
 
-    async def request_reload(self) -> None:
-        """Ask every running process to reload content (`rahnama content reload`)."""
-        from bot.storage.db import dialect_insert
 
-        now = utcnow()
-        async with self.db.write() as session:
+async def request_reload(database_url: str) -> None:
+    """Ask every running process to reload content (`rahnama content reload`)."""
+    from bot.storage.db import dialect_insert
+
+    db = Database(database_url)
+    now = utcnow()
+    try:
+        async with db.write() as session:
             stmt = dialect_insert(session, AppState).values(key=RELOAD_KEY, value=now.isoformat(), updated_at=now)
             await session.execute(stmt.on_conflict_do_update(
                 index_elements=["key"], set_={"value": now.isoformat(), "updated_at": now}))
+    finally:
+        await db.dispose()

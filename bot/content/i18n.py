@@ -19,11 +19,11 @@ from typing import Any, Callable
 
 from babel import Locale
 from babel.dates import format_date, format_time
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
 from bot.content import bidi
+from bot.content.pofile import custom_headers, read_catalog
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,12 @@ FALLBACKS: dict[str, tuple[str, ...]] = {
 NATIVE_DIGITS = {
     "arab": "٠١٢٣٤٥٦٧٨٩",
     "arabext": "۰۱۲۳۴۵۶۷۸۹",
+}
+
+ENGLISH_NAMES = {
+    "en": "English", "ar": "Arabic", "fa": "Farsi (Iran)", "fa_AF": "Dari", "ps": "Pashto", "ur": "Urdu",
+    "uk": "Ukrainian", "ru": "Russian", "tr": "Turkish", "ckb": "Central Kurdish (Sorani)",
+    "kmr": "Kurmanji Kurdish", "so": "Somali", "ti": "Tigrinya", "fr": "French", "bg": "Bulgarian",
 }
 
 # Names shown in the language menu, each in its own language.
@@ -89,11 +95,6 @@ class CatalogData:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def read_catalog(path: Path) -> Any:
-    with path.open("rb") as handle:
-        return read_po(handle, abort_invalid=False)
-
-
 def load_catalogs(locales_dirs: list[Path], languages: list[str]) -> dict[str, CatalogData]:
     """Read `<dir>/<lang>/LC_MESSAGES/<domain>.po` for every language; later dirs add to earlier."""
     result: dict[str, CatalogData] = {}
@@ -103,12 +104,12 @@ def load_catalogs(locales_dirs: list[Path], languages: list[str]) -> dict[str, C
             for domain in DOMAINS:
                 path = directory / lang / "LC_MESSAGES" / f"{domain}.po"
                 if path.exists():
-                    _merge(data, read_catalog(path))
+                    _merge(data, read_catalog(path), custom_headers(path))
         result[lang] = data
     return result
 
 
-def _merge(data: CatalogData, catalog: Any) -> None:
+def _merge(data: CatalogData, catalog: Any, custom: dict[str, str]) -> None:
     for message in catalog:
         if not message.id or message.fuzzy:
             continue
@@ -121,13 +122,10 @@ def _merge(data: CatalogData, catalog: Any) -> None:
                 data.messages[key] = tuple(message.string)
         elif message.string:
             data.messages[key] = message.string
-    headers = dict(catalog.mime_headers)
     if not data.headers:
-        data.headers = headers
-        expr = headers.get("Plural-Forms", "").partition("plural=")[2].rstrip(";").strip()
-        if expr:
-            data.plural = gettext.c2py(expr)
-        data.digits = headers.get("X-Rahnama-Digits", "latn").strip() or "latn"
+        data.headers = {**dict(catalog.mime_headers), **custom}
+        data.plural = gettext.c2py(catalog.plural_expr)
+        data.digits = custom.get("X-Rahnama-Digits", "latn").strip() or "latn"
 
 
 class Translator:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from bot.core.dispatcher import Router
 from bot.core.turn import Turn
 from bot.handlers.menu import main_menu_buttons
+from bot.handlers.start import offer_switch
 
 router = Router("fallback")
 
@@ -19,3 +20,4 @@ async def not_understood(turn: Turn) -> None:
         return
     turn.say(turn.t("Sorry, I did not understand. Write what you need in a few words, or choose a number."),
              main_menu_buttons(turn), menu_title=turn.t("Main menu"))
+    offer_switch(turn)

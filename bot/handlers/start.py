@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.content.i18n import NATIVE_NAMES
-from bot.content.langdetect import detect_language
+from bot.content.langdetect import detect_language, same_family
 from bot.core.dispatcher import Router
 from bot.core.turn import Turn
 from bot.handlers.menu import N_, menu_entry, show_main_menu
@@ -118,3 +118,27 @@ async def open_target(turn: Turn, target: str) -> bool:
 
 # Features that can be opened by a deep link register a coroutine(turn, target) -> bool here.
 TARGET_OPENERS: list = []
+
+
+def offer_switch(turn: Turn) -> None:
+    """Free text clearly in another supported language: offer, in that language, to switch."""
+    if len(turn.text) < 4:
+        return
+    found = detect_language(turn.text, turn.content.languages)
+    declined = turn.state.prefs.get("keep_language", [])
+    if not found or same_family(found, turn.lang) or found in declined:
+        return
+    theirs = turn.content.translator(found)
+    turn.say(theirs.t("It looks like you write in {language}. Shall I answer in {language}?",
+                      language=NATIVE_NAMES[found]), [
+        turn.button(f"✅ {NATIVE_NAMES[found]}", f"lang:{found}"),
+        turn.button(f"{NATIVE_NAMES[turn.lang]} ↩", f"keeplang:{found}"),
+    ])
+
+
+@router.payload("keeplang")
+async def keep_language(turn: Turn) -> None:
+    declined = turn.state.prefs.setdefault("keep_language", [])
+    if turn.arg and turn.arg not in declined:
+        declined.append(turn.arg)
+    show_main_menu(turn, turn.t("I will keep writing in English."))
