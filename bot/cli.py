@@ -122,6 +122,13 @@ def content(args: argparse.Namespace, settings: Settings) -> int:
     return content_cli.main(args, settings)
 
 
+@command("search")
+def search(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.content import search_cli
+
+    return search_cli.main(args, settings)
+
+
 @command("i18n")
 def i18n(args: argparse.Namespace, settings: Settings) -> int:
     from bot.content import cli as content_cli
@@ -157,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.content import cli as content_cli
 
     content_cli.add_parser(sub)
+    from bot.content import search_cli
+
+    search_cli.add_parser(sub)
     return parser
 
 

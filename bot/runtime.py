@@ -41,8 +41,8 @@ class Runtime:
 
         self.settings = settings
         self.db = db or Database(settings.database_url, hide_parameters=not settings.log_personal_data)
-        self.content = content or ContentStore(settings.content_dir, settings.locales_dir,
-                                               settings.languages, settings.default_language)
+        self.content = content or ContentStore(settings.content_dir, settings.locales_dir, settings.languages,
+                                               settings.default_language, settings.timezone)
         self.notifier = Notifier()
         self.channels = channels if channels is not None else build_channels(settings, self)
         for channel in self.channels.values():

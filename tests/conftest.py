@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.config import ROOT, load_settings
+from bot.config import ROOT, SUPPORTED_LANGUAGES, load_settings
+from bot.content.store import ContentStore
 from bot.runtime import Runtime
 from bot.storage.db import null_pool_engine
 from bot.storage.migrate import upgrade
@@ -64,10 +65,18 @@ def settings(db_url: str):
                          content_watch_seconds=0, worker_poll_seconds=0.05, inbox_poll_seconds=0.2)
 
 
+@pytest.fixture(scope="session")
+def shared_content():
+    """The shipped content, loaded and indexed once for the whole session (it is immutable)."""
+    store = ContentStore(ROOT / "content", ROOT / "locales", list(SUPPORTED_LANGUAGES), "en", "Europe/Sofia")
+    store.current  # noqa: B018 - load now
+    return store
+
+
 @pytest.fixture
-async def runtime(settings):
+async def runtime(settings, shared_content):
     """A started runtime with web, console and a recording push channel ("fake")."""
-    rt = Runtime(settings)
+    rt = Runtime(settings, content=shared_content)
     fake = FakeChannel()
     fake.bind(rt.receive)
     rt.channels["fake"] = fake

@@ -68,13 +68,13 @@ async def test_handled_messages_keep_no_text(onboarded):
     assert payloads_left and all(payload is None for payload in payloads_left)
 
 
-async def test_restart_mid_conversation_continues_where_it_was(settings, runtime):
+async def test_restart_mid_conversation_continues_where_it_was(settings, runtime, shared_content):
     person = Person(runtime, "restart-me")
     await person.say("hello")
     await person.tap("lang:tr")  # now waiting for consent
     await runtime.stop()
 
-    second = Runtime(settings)
+    second = Runtime(settings, content=shared_content)
     await second.start(deliver=False, watch=False)
     try:
         again = Person(second, "restart-me")
@@ -86,13 +86,13 @@ async def test_restart_mid_conversation_continues_where_it_was(settings, runtime
         await second.stop()
 
 
-async def test_message_accepted_before_a_crash_is_handled_after_restart(settings):
-    first = Runtime(settings)
+async def test_message_accepted_before_a_crash_is_handled_after_restart(settings, shared_content):
+    first = Runtime(settings, content=shared_content)
     await first.start(handle=False, deliver=False, watch=False)  # accepts, as a webhook would
     assert await first.receive(InboundMessage("console", "crashy", "m-1", text="hello"))
     await first.stop()  # "crash" before any handling
 
-    second = Runtime(settings)
+    second = Runtime(settings, content=shared_content)
     await second.start(deliver=False, watch=False)  # its first poll finds the pending message
     try:
         person = Person(second, "crashy")

@@ -86,7 +86,8 @@ def _free_port() -> int:
 async def live_server(runtime):
     """The app served by uvicorn on a free local port (the runtime is already started)."""
     port = _free_port()
-    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, lifespan="off", log_config=None,
+                            timeout_graceful_shutdown=1)  # the page's long poll would hold it 25 s
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -61,19 +61,27 @@ def pot_path(locales: Path, domain: str) -> Path:
 
 # -- extract ------------------------------------------------------------------------------------
 
-def extract(content_dir: Path, locales: Path) -> dict[str, int]:
-    """Write `interface.pot` (from bot/) and `content.pot` (from the content directory)."""
+def templates(content_dir: Path) -> dict[str, Catalog]:
+    """The messages to translate: from the code, and from a content directory."""
     sources = {
         "interface": (ROOT / "bot", [("**.py", "python")]),
-        "content": (content_dir, [("lexicon/**", "ignore"), ("**.yaml", "rahnama_content")]),
+        "content": (content_dir, [("lexicon/**", "ignore"), ("locales/**", "ignore"), ("**.yaml", "rahnama_content")]),
     }
-    counts = {}
+    result = {}
     for domain, (directory, method_map) in sources.items():
         template = Catalog(project="Rahnama", msgid_bugs_address="", charset="utf-8",
                            creation_date=datetime.now(timezone.utc))
         for filename, lineno, message, comments, context in extract_from_dir(
                 directory, method_map, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
             template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+        result[domain] = template
+    return result
+
+
+def extract(content_dir: Path, locales: Path) -> dict[str, int]:
+    """Write `interface.pot` (from bot/) and `content.pot` (from the content directory)."""
+    counts = {}
+    for domain, template in templates(content_dir).items():
         locales.mkdir(parents=True, exist_ok=True)
         with pot_path(locales, domain).open("wb") as handle:
             write_po(handle, template, width=100, omit_header=False, sort_output=False)
@@ -183,12 +191,17 @@ class Coverage:
         return 100.0 * self.translated / self.total if self.total else 100.0
 
 
-def coverage(locales: Path, languages: list[str]) -> list[Coverage]:
-    """Translated / fuzzy / missing per language and domain, against the current templates."""
+def coverage(locales: Path, languages: list[str], content_dir: Path | None = None) -> list[Coverage]:
+    """Translated / fuzzy / missing per language and domain.
+
+    Measured against what the code and the content directory hold *now* (not the last
+    extracted .pot), so an edited or imported directory is never reported as translated.
+    """
     rows = []
+    current = templates(content_dir) if content_dir is not None else {}
     for domain in DOMAINS:
         template_path = pot_path(locales, domain)
-        template = _read(template_path) if template_path.exists() else Catalog()
+        template = current.get(domain) or (_read(template_path) if template_path.exists() else Catalog())
         keys = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in template if m.id}
         for lang in languages:
             if lang == SOURCE_LANGUAGE:

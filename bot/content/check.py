@@ -121,7 +121,7 @@ def run(settings: Settings, today: date | None = None) -> tuple[Report, ContentV
         return report, None
     check_content(report, version, today or date.today())
     check_catalogs(report, settings.locales_dir, settings.languages)
-    report.coverage = coverage(settings.locales_dir, settings.languages)
+    report.coverage = coverage(settings.locales_dir, settings.languages, settings.content_dir)
     return report, version
 
 

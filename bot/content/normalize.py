@@ -6,7 +6,7 @@ Two different jobs, kept apart on purpose:
   and other invisible characters, keeps the text otherwise as written, and caps its length.
 * `fold` makes a *matching key*: it forgets everything that should not change what a word means
   (letter variants of Arabic-script keyboards, diacritics, tatweel, ZWNJ, native digits, ё/е,
-  Turkish dotted/dotless i, case, accents). Never show a folded string to anyone.
+  Turkish dotted/dotless i, case, accents, Ge'ez -a/-ä syllables). Never show a folded string to anyone.
 """
 from __future__ import annotations
 
@@ -62,18 +62,42 @@ def to_ascii_digits(text: str) -> str:
     return text.translate(DIGITS)
 
 
+_HAS_ETHIOPIC = re.compile("[\u1200-\u137f]")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def _ethiopic(text: str) -> str:
+    """Ge'ez: the 4th-order (-a) syllable of a consonant folds to the 1st (-ä): people type ሓ/ሐ,
+    ኣ/አ interchangeably; the older homophone letters ሠ and ፀ fold to ሰ and ጸ."""
+    if not _HAS_ETHIOPIC.search(text):
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0x1200 <= code <= 0x1357:
+            if (code - 0x1200) % 8 == 3:
+                code -= 3
+            if 0x1220 <= code <= 0x1227:      # ሠ series → ሰ series
+                code += 0x10
+            elif 0x1340 <= code <= 0x1347:    # ፀ series → ጸ series
+                code -= 0x10
+        out.append(chr(code))
+    return "".join(out)
+
+
 def _strip_accents(text: str) -> str:
-    # Latin and Cyrillic accents go (é→e, ç→c); Arabic-script combining marks were removed
+    # Latin and Cyrillic accents go (é→e, ç→c, й→и); Arabic-script combining marks were removed
     # already; Ethiopic has no combining marks to lose.
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFD", text))
 
 
 def fold(text: str) -> str:
     """The matching key of `text`: lower-case, unaccented, letter variants unified, one space."""
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     text = _MARKS.sub("", text).translate(_LETTERS).translate(DIGITS)
-    text = _strip_accents(text.lower())
+    text = _ethiopic(_strip_accents(text.lower()))
     text = unicodedata.normalize("NFC", text)
     text = _NON_WORD.sub(" ", text)
     return _SPACES.sub(" ", text).strip()

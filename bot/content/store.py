@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import ValidationError
@@ -51,8 +52,25 @@ class ContentVersion:
     texts: dict[str, str]
     network: schema.Network
     catalogs: dict[str, CatalogData]
+    timezone: str = "Europe/Sofia"
     sources: dict[str, Path] = field(default_factory=dict)
     _translators: dict[str, Translator] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def catalog_languages(self) -> tuple[str, ...]:
+        """English (the source) and every enabled language."""
+        return tuple(dict.fromkeys(("en", *self.languages)))
+
+    @cached_property
+    def search(self) -> Any:
+        """The search index of this version (built before the version is swapped in)."""
+        from bot.content.search import SearchIndex
+
+        return SearchIndex.build(self)
 
     def translator(self, lang: str) -> Translator:
         found = self._translators.get(lang)
@@ -94,14 +112,14 @@ class ContentVersion:
 
     @cached_property
     def danger_index(self) -> dict[str, tuple[tuple[str, ...], ...]]:
-        """Folded danger phrases (as word tuples) of every language, by their first word."""
+        """Folded danger phrases (as word tuples) of every language, by their first word's stem."""
         index: dict[str, set[tuple[str, ...]]] = {}
         for lexicon in self.lexicons.values():
             for entry in lexicon.danger:
                 phrase = tuple(fold(entry).split())
                 if phrase:
-                    index.setdefault(phrase[0], set()).add(phrase)
-        return {word: tuple(sorted(phrases)) for word, phrases in index.items()}
+                    index.setdefault(phrase[0][:4], set()).add(phrase)
+        return {stem: tuple(sorted(phrases)) for stem, phrases in index.items()}
 
     @cached_property
     def stopwords(self) -> frozenset[str]:
@@ -179,7 +197,7 @@ def watched_paths(content_dir: Path, locales_dir: Path) -> list[Path]:
 
 
 def load(content_dir: Path, locales_dir: Path, languages: list[str] | tuple[str, ...],
-         default_language: str = "en") -> ContentVersion:
+         default_language: str = "en", timezone: str | None = None) -> ContentVersion:
     """Read and validate a content directory (raises ContentError with the first problem)."""
     content_dir = Path(content_dir)
     if not content_dir.is_dir():
@@ -194,11 +212,12 @@ def load(content_dir: Path, locales_dir: Path, languages: list[str] | tuple[str,
                 for item in _read_yaml(_resolve(content_dir, "taxonomy.yaml")) or []]
     texts = {str(k): str(v) for k, v in (_read_yaml(_resolve(content_dir, "texts.yaml")) or {}).items()}
     network_path = content_dir / "network.yaml"
+    city = _parse(schema.City, _read_yaml(_resolve(content_dir, "city.yaml")), _resolve(content_dir, "city.yaml"))
     version = ContentVersion(
         fingerprint=stamp,
         languages=tuple(languages),
         default_language=default_language,
-        city=_parse(schema.City, _read_yaml(_resolve(content_dir, "city.yaml")), _resolve(content_dir, "city.yaml")),
+        city=city,
         categories={category.id: category for category in taxonomy},
         lexicons=lexicons,
         organisations=_records(schema.Organisation, _existing(content_dir / "organisations.yaml")),
@@ -211,6 +230,7 @@ def load(content_dir: Path, locales_dir: Path, languages: list[str] | tuple[str,
         network=_parse(schema.Network, _read_yaml(network_path) or {}, network_path) if network_path.exists()
         else schema.Network(),
         catalogs=load_catalogs(locales_dirs(content_dir, Path(locales_dir)), list(languages)),
+        timezone=timezone or city.timezone,
         sources={"content": content_dir},
     )
     _check_references(version)
@@ -252,7 +272,8 @@ class ContentStore:
     """Holds the current version and swaps in a new one when files change."""
 
     def __init__(self, content_dir: Path, locales_dir: Path, languages: list[str],
-                 default_language: str = "en") -> None:
+                 default_language: str = "en", timezone: str | None = None) -> None:
+        self.timezone = timezone
         self.content_dir = Path(content_dir)
         self.locales_dir = Path(locales_dir)
         self.languages = list(languages)
@@ -268,7 +289,9 @@ class ContentStore:
         return self._current
 
     def _load(self) -> ContentVersion:
-        return load(self.content_dir, self.locales_dir, self.languages, self.default_language)
+        version = load(self.content_dir, self.locales_dir, self.languages, self.default_language, self.timezone)
+        version.search  # build the index before the swap, never on someone's first question
+        return version
 
     def on_reload(self, listener: Callable[[ContentVersion], None]) -> None:
         self._listeners.append(listener)

@@ -6,7 +6,8 @@ from bot.core.dispatcher import Router
 
 def routers() -> list[Router]:
     # Imported here so each module registers its menu entry exactly once, in this order.
-    from bot.handlers import delete_data, fallback, help, menu, privacy, safety, start
+    from bot.handlers import (browse, delete_data, help, info, menu, near, privacy, safety, search,
+                              service_card, start)
 
-    return [start.router, menu.router, help.router, privacy.router, delete_data.router,
-            safety.router, fallback.router]
+    return [start.router, menu.router, browse.router, near.router, info.router, service_card.router,
+            search.router, help.router, privacy.router, delete_data.router, safety.router]

@@ -10,16 +10,28 @@ router = Router("safety")
 menu_entry(70, N_("🚨 Emergency numbers"), "cmd:emergency")
 
 
+def same_word(danger: str, typed: str) -> bool:
+    """Equal, or the same word with another ending ("beat" / "beats" / "beating")."""
+    if danger == typed:
+        return True
+    if len(danger) == len(typed):
+        return False  # "police" is not "policy"
+    common = 0
+    for a, b in zip(danger, typed):
+        if a != b:
+            break
+        common += 1
+    return common >= max(4, min(len(danger), len(typed)) - 1)
+
+
 def in_danger(turn: Turn) -> bool:
     """True if the message contains a danger phrase of any language (after folding)."""
     words = turn.norm.split()
-    if not words:
-        return False
-    danger = turn.content.danger_index
-    joined = f" {turn.norm} "
-    for word in words:
-        for phrase in danger.get(word, ()):
-            if len(phrase) == 1 or f" {' '.join(phrase)} " in joined:
+    index = turn.content.danger_index
+    for start, word in enumerate(words):
+        for phrase in index.get(word[:4], ()):
+            window = words[start:start + len(phrase)]
+            if len(window) == len(phrase) and all(same_word(d, w) for d, w in zip(phrase, window)):
                 return True
     return False
 

@@ -158,3 +158,33 @@ class AppState(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class ContentGap(Base):
+    """A search that found nothing: the folded words only (digits masked), counted per day."""
+
+    __tablename__ = "content_gaps"
+    __table_args__ = (UniqueConstraint("query", "lang", "seen_on", name="uq_content_gaps_query"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    query: Mapped[str] = mapped_column(String(80))
+    lang: Mapped[str] = mapped_column(String(8))
+    seen_on: Mapped[date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Feedback(Base):
+    """"Was this helpful?", "report wrong information" and ticket ratings: never linked to a person."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_kind_status", "kind", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))          # helpful | wrong_info | satisfaction
+    service_id: Mapped[str | None] = mapped_column(String(40))
+    topic: Mapped[str | None] = mapped_column(String(40))  # a category, for ticket ratings
+    value: Mapped[int | None] = mapped_column(Integer)     # 1/0 for helpful, 1-5 for ratings
+    comment: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    created_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | done (editors' queue)
