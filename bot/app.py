@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.runtime import Runtime
+from bot.staff.routes import staff_routes
 
 
 def create_app(runtime: Runtime, *, handle: bool = True, deliver: bool = False, watch: bool = True) -> Starlette:
@@ -36,6 +37,7 @@ def create_app(runtime: Runtime, *, handle: bool = True, deliver: bool = False, 
     routes: list[BaseRoute] = [Route("/healthz", health)]
     for channel in runtime.channels.values():
         routes.extend(channel.routes())
+    routes.extend(staff_routes(runtime))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     return app

@@ -129,6 +129,20 @@ def search(args: argparse.Namespace, settings: Settings) -> int:
     return search_cli.main(args, settings)
 
 
+@command("staff")
+def staff(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.staff import cli as staff_cli
+
+    return staff_cli.staff_main(args, settings)
+
+
+@command("tickets")
+def tickets(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.staff import cli as staff_cli
+
+    return staff_cli.tickets_main(args, settings)
+
+
 @command("i18n")
 def i18n(args: argparse.Namespace, settings: Settings) -> int:
     from bot.content import cli as content_cli
@@ -167,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.content import search_cli
 
     search_cli.add_parser(sub)
+    from bot.staff import cli as staff_cli
+
+    staff_cli.add_parsers(sub)
     return parser
 
 

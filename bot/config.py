@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     inbox_parallel: int = 2
     retention_days: int = 30
 
+    staff_session_hours: float = 8.0
+
     @field_validator("languages", mode="before")
     @classmethod
     def _split_languages(cls, value: object) -> object:

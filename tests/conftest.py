@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+import uvicorn
 from sqlalchemy import text
 
 from bot.config import ROOT, SUPPORTED_LANGUAGES, load_settings
 from bot.content.store import ContentStore
+from bot.app import create_app
 from bot.runtime import Runtime
 from bot.storage.db import null_pool_engine
 from bot.storage.migrate import upgrade
@@ -96,3 +99,45 @@ async def onboarded(person):
     """A console user who chose English and consented."""
     await person.onboard("en")
     return person
+
+
+def _chromium() -> str | None:
+    return os.environ.get("RAHNAMA_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+async def live_server(runtime):
+    """The app served by uvicorn on a free local port (the runtime is already started)."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, lifespan="off", log_config=None,
+                            timeout_graceful_shutdown=1)  # the page's long poll would hold it 25 s
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def browser():
+    executable = _chromium()
+    if not executable:
+        pytest.skip("no Chromium: install Debian's chromium (apt-get install chromium) or set RAHNAMA_CHROMIUM")
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed: python3 dev.py test installs it")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        await browser.close()

@@ -1,15 +1,10 @@
 """Web chat: the JSON API over HTTP, and the page driven in a real headless Chromium."""
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-import socket
 import uuid
 
 import httpx
 import pytest
-import uvicorn
 
 from bot.app import create_app
 
@@ -70,48 +65,6 @@ async def test_bad_input_is_refused_clearly(client, body):
 async def test_long_poll_waits_and_returns_empty(client):
     data = (await client.get("/chat/api/poll", params={"session": SESSION, "wait": 0.2})).json()
     assert data == {"messages": []}
-
-
-def _chromium() -> str | None:
-    return os.environ.get("RAHNAMA_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-async def live_server(runtime):
-    """The app served by uvicorn on a free local port (the runtime is already started)."""
-    port = _free_port()
-    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, lifespan="off", log_config=None,
-                            timeout_graceful_shutdown=1)  # the page's long poll would hold it 25 s
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def browser():
-    executable = _chromium()
-    if not executable:
-        pytest.skip("no Chromium: install Debian's chromium (apt-get install chromium) or set RAHNAMA_CHROMIUM")
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed: python3 dev.py test installs it")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield browser
-        await browser.close()
 
 
 @pytest.mark.browser

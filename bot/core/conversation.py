@@ -155,6 +155,7 @@ class Conversations:
             turn.user = replace(snapshot)
             turn.state = states.State(**state)
             turn.replies.clear()
+            turn.extra_outbox.clear()
             turn.after_commit.clear()
             turn.erased = False
             turn.handler_name = "error"
@@ -173,6 +174,8 @@ class Conversations:
                 rows += outbox.rows(channel=user.channel, address=user.channel_user_id, messages=turn.replies, now=turn.now)
                 continue
             rows += outbox.rows(channel=user.channel, user_id=user.id, messages=turn.replies, now=turn.now)
+            for channel, address, message in turn.extra_outbox:
+                rows += outbox.rows(channel=channel, address=address, messages=[message], now=turn.now)
             if user.changes(turn.user_before):
                 changed_users.append(user)
             if not turn.state_existed or _state_key(turn.state) != turn.state_before:
@@ -186,7 +189,7 @@ class Conversations:
 
     def _after_commit(self, turn: Turn, started: float) -> None:
         runtime = self.runtime
-        if turn.replies:
+        if turn.replies or turn.extra_outbox:
             runtime.outbox_wake()
         runtime.notifier.notify(("chat", turn.message.channel, turn.message.channel_user_id))
         log.info("message handled", extra={

@@ -35,7 +35,7 @@ from bot.core.clock import utcnow
 from bot.core.messages import OutboundMessage
 from bot.core.notify import Notifier
 from bot.storage.db import Database
-from bot.storage.models import InboxMessage, OutboxMessage, User
+from bot.storage.models import InboxMessage, OutboxMessage, RateLimit, User
 
 log = logging.getLogger(__name__)
 
@@ -445,4 +445,5 @@ async def purge(db: Database, retention_days: int, inbox_days: int = 7) -> tuple
             OutboxMessage.created_at < now - timedelta(days=retention_days)))
         inbox = await session.execute(delete(InboxMessage).where(
             InboxMessage.status != "pending", InboxMessage.received_at < now - timedelta(days=inbox_days)))
+        await session.execute(delete(RateLimit).where(RateLimit.window_start < now - timedelta(days=2)))
         return outbox.rowcount or 0, inbox.rowcount or 0

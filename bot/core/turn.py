@@ -37,6 +37,8 @@ class Turn:
     sensitive: bool = False  # anonymous flow: no identifiers in logs
     erased: bool = False     # the person deleted their data during this turn
     replies: list[OutboundMessage] = field(default_factory=list)
+    # Messages to other recipients (a staff group): (channel, address, message).
+    extra_outbox: list[tuple[str, str, OutboundMessage]] = field(default_factory=list)
     after_commit: list[Any] = field(default_factory=list)
     handler_name: str = ""
     # Bookkeeping for saving only what changed (set by the conversation engine).

@@ -21,7 +21,7 @@ def service_name(turn: Turn, service: Service) -> str:
     return turn.content.field(turn.lang, "service", service, "name")
 
 
-def _when(turn: Turn, minutes: int) -> str:
+def when(turn: Turn, minutes: int) -> str:
     """"today at 14:00", "tomorrow at 09:00", "on Monday at 09:00" from minutes ahead."""
     local = turn.now.astimezone(turn.content.tz) + timedelta(minutes=minutes)
     clock = turn.tr.time(local)
@@ -42,13 +42,13 @@ def open_status(turn: Turn, service: Service) -> str:
     if status.open:
         closes = turn.now.astimezone(turn.content.tz) + timedelta(minutes=status.closes_in or 0)
         return turn.t("🟢 Open now, until {time}", time=turn.tr.time(closes))
-    return turn.t("🔴 Closed now. Opens {when}", when=_when(turn, status.opens_in or 0))
+    return turn.t("🔴 Closed now. Opens {when}", when=when(turn, status.opens_in or 0))
 
 
-def week(turn: Turn, service: Service) -> list[str]:
+def hours_lines(turn: Turn, weekly: dict[str, tuple[str, ...]]) -> list[str]:
     """Mon–Fri 09:00–17:00 lines, weekday names in the person's language."""
     lines = []
-    for days, ranges in opening.week_lines(service.hours):
+    for days, ranges in opening.week_lines(weekly):
         first = turn.tr.locale.days["format"]["abbreviated"][days[0]]
         last = turn.tr.locale.days["format"]["abbreviated"][days[-1]]
         label = first if len(days) == 1 else f"{first}–{last}"
@@ -103,7 +103,7 @@ def full_card(turn: Turn, service: Service) -> None:
     if phone:
         lines.append(f"📞 {bidi.ltr(phone)}")
     lines.append(f"🕘 {open_status(turn, service)}")
-    lines += week(turn, service)
+    lines += hours_lines(turn, service.hours)
     note = content.field(turn.lang, "service", service, "hours_note")
     if note:
         lines.append(f"   {note}")
@@ -127,6 +127,7 @@ def card_buttons(turn: Turn, service: Service, phone: str | None) -> list[Button
     if phone:
         buttons.append(Button(turn.t("📞 Call"), f"call:{service.id}", url="tel:" + phone.replace(" ", "")))
     buttons += [
+        turn.button(turn.t("🙋 Ask a person about this"), f"asg:svc:{service.id}"),
         turn.button(turn.t("👍 This helped"), f"fb:{service.id}:1"),
         turn.button(turn.t("👎 Not helpful"), f"fb:{service.id}:0"),
         turn.button(turn.t("⚠️ Report wrong information"), f"wrong:{service.id}"),

@@ -188,3 +188,104 @@ class Feedback(Base):
     lang: Mapped[str | None] = mapped_column(String(8))
     created_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), default="open")  # open | done (editors' queue)
+
+
+# -- request assistance (tickets) and the staff dashboard ----------------------------------------
+
+class Staff(Base):
+    """A staff member of a partner organisation (or an admin of the network)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(12))            # staff | editor | admin
+    org_id: Mapped[str | None] = mapped_column(String(40))   # a content organisation id
+    permissions: Mapped[list[Any]] = mapped_column(JSON, default=list)  # e.g. ["complaints"]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class StaffSession(Base):
+    """A signed-in browser. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who did what, when (every staff action; never message text)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(200))          # e-mail, or "cli"
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(20))
+    object_ref: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    at: Mapped[datetime]
+
+
+class Ticket(Base):
+    """A request for assistance, answered by a partner organisation through the bot."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_queue", "org_id", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(12), unique=True)
+    # SET NULL: "delete my data" unlinks the person; the case record stays for the partner.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    topic: Mapped[str] = mapped_column(String(40))
+    lang: Mapped[str] = mapped_column(String(8))
+    org_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12), default="new")  # new | open | closed
+    contact: Mapped[str] = mapped_column(String(8), default="chat")  # chat | phone
+    phone: Mapped[str | None] = mapped_column(String(32))           # only when they asked to be called
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    service_id: Mapped[str | None] = mapped_column(String(40))       # the card it was asked from
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    first_response_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+
+
+class TicketMessage(Base):
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(8))                   # person | staff | note | system
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    media_kind: Mapped[str | None] = mapped_column(String(16))
+    media_ref: Mapped[str | None] = mapped_column(String(500))
+    outbox_id: Mapped[int | None] = mapped_column(BigInteger)         # delivery of a staff reply
+    created_at: Mapped[datetime]
+
+
+class CannedResponse(Base):
+    """A prepared answer, per language (and optionally per organisation)."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[str | None] = mapped_column(String(40))
+    lang: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -1,0 +1,154 @@
+"""`rahnama staff ...` (accounts) and `rahnama tickets ...` (requests, for operators and scripts)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.content.i18n import ENGLISH_NAMES
+from bot.core.clock import utcnow
+from bot.staff import audit, auth, tickets
+from bot.storage.db import Database
+from bot.storage.models import Staff
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("staff", help="staff accounts for the dashboard")
+    ssub = p.add_subparsers(dest="staff_command", required=True)
+    add = ssub.add_parser("add", help="create an account (asks for the password)")
+    add.add_argument("email")
+    add.add_argument("--role", choices=auth.ROLES, required=True)
+    add.add_argument("--org", help="the organisation id (content/organisations.yaml); required for staff")
+    add.add_argument("--name", help="name shown to colleagues and, as the sender of replies, to people")
+    add.add_argument("--permission", action="append", choices=auth.PERMISSIONS, default=[],
+                     help="extra permission (complaints)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    ssub.add_parser("list", help="list accounts")
+
+    p = sub.add_parser("tickets", help="requests for assistance")
+    tsub = p.add_subparsers(dest="tickets_command", required=True)
+    listing = tsub.add_parser("list", help="open requests, oldest first")
+    listing.add_argument("--all", action="store_true", help="include closed requests")
+    listing.add_argument("--json", action="store_true")
+    show = tsub.add_parser("show", help="one request with its conversation")
+    show.add_argument("ref")
+    reply = tsub.add_parser("reply", help="send a reply to the person through the bot")
+    reply.add_argument("ref")
+    reply.add_argument("text")
+    reply.add_argument("--as", dest="as_email", help="the staff account to reply as (default: the team)")
+
+
+def staff_main(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_staff(args, settings))
+
+
+async def _staff(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database(settings.database_url)
+    try:
+        await db.check_migrated()
+        if args.staff_command == "list":
+            async with db.read() as session:
+                for member in (await session.scalars(select(Staff).order_by(Staff.email))).all():
+                    extra = f" +{','.join(member.permissions)}" if member.permissions else ""
+                    print(f"{member.email}\t{member.role}{extra}\t{member.org_id or '-'}\t{'active' if member.active else 'disabled'}")
+            return 0
+        return await _add_staff(db, args, settings)
+    finally:
+        await db.dispose()
+
+
+async def _add_staff(db: Database, args: argparse.Namespace, settings: Settings) -> int:
+    from bot.content.store import load
+
+    content = load(settings.content_dir, settings.locales_dir, settings.languages, settings.default_language)
+    if args.role == "staff" and args.org not in content.organisations:
+        print(f"rahnama: --org must be an organisation id from the content (got {args.org!r})", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    try:
+        hashed = auth.hash_password(password)
+    except ValueError as exc:
+        print(f"rahnama: {exc}", file=sys.stderr)
+        return 2
+    email = args.email.strip().lower()
+    async with db.write() as session:
+        if await auth.by_email(session, email):
+            print(f"rahnama: {email} already has an account", file=sys.stderr)
+            return 1
+        session.add(Staff(email=email, name=args.name or email.split("@")[0].title(), password_hash=hashed,
+                          role=args.role, org_id=args.org, permissions=list(dict.fromkeys(args.permission)),
+                          active=True, created_at=utcnow()))
+        audit.record(session, None, "staff.add", "staff", email[:40], role=args.role)
+    print(f"Created {args.role} account {email}.")
+    return 0
+
+
+def tickets_main(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_tickets(args, settings))
+
+
+async def _tickets(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.content.store import load
+
+    db = Database(settings.database_url)
+    try:
+        await db.check_migrated()
+        content = load(settings.content_dir, settings.locales_dir, settings.languages, settings.default_language)
+        if args.tickets_command == "list":
+            return await _list(db, args)
+        if args.tickets_command == "show":
+            return await _show(db, args.ref)
+        return await _reply(db, content, args)
+    finally:
+        await db.dispose()
+
+
+async def _list(db: Database, args: argparse.Namespace) -> int:
+    async with db.read() as session:
+        found = await tickets.queue(session, None, tickets.QueueFilter(status="all" if args.all else "active"), utcnow())
+    rows = [{"ref": t.ref, "status": t.status, "topic": t.topic, "lang": t.lang, "org": t.org_id,
+             "created_at": t.created_at.isoformat(), "contact": t.contact} for t in found]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        for row in rows:
+            print(f"{row['ref']}\t{row['status']}\t{row['topic']}\t{ENGLISH_NAMES.get(row['lang'], row['lang'])}\t{row['org']}\t{row['created_at'][:16]}")
+    return 0
+
+
+async def _show(db: Database, ref: str) -> int:
+    async with db.write() as session:
+        ticket = await tickets.by_ref(session, ref)
+        if ticket is None:
+            print(f"rahnama: no request {ref}", file=sys.stderr)
+            return 1
+        audit.record(session, None, "ticket.view", "ticket", ticket.ref)
+        print(f"{ticket.ref} · {ticket.status} · {ticket.topic} · {ENGLISH_NAMES.get(ticket.lang, ticket.lang)} · {ticket.org_id}")
+        print(f"contact: {'phone ' + ticket.phone if ticket.contact == 'phone' and ticket.phone else 'chat'}")
+        for message in await tickets.messages(session, ticket.id):
+            media = f" [{message.media_kind}]" if message.media_kind else ""
+            print(f"\n[{message.author} · {message.created_at:%Y-%m-%d %H:%M}]{media}\n{message.text}")
+    return 0
+
+
+async def _reply(db: Database, content: Any, args: argparse.Namespace) -> int:
+    async with db.write() as session:
+        ticket = await tickets.by_ref(session, args.ref)
+        staff = await auth.by_email(session, args.as_email) if args.as_email else None
+        if ticket is None or (args.as_email and staff is None):
+            print(f"rahnama: no request {args.ref}" if ticket is None else f"rahnama: no account {args.as_email}",
+                  file=sys.stderr)
+            return 1
+        try:
+            await tickets.reply(session, content, ticket, staff, args.text, utcnow())
+        except tickets.TicketError as exc:
+            print(f"rahnama: {exc}", file=sys.stderr)
+            return 1
+    print(f"Reply queued for {ticket.ref}; the worker delivers it.")
+    return 0
