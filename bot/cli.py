@@ -143,6 +143,13 @@ def tickets(args: argparse.Namespace, settings: Settings) -> int:
     return staff_cli.tickets_main(args, settings)
 
 
+@command("complaints")
+def complaints(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.staff import cli as staff_cli
+
+    return staff_cli.complaints_main(args, settings)
+
+
 @command("i18n")
 def i18n(args: argparse.Namespace, settings: Settings) -> int:
     from bot.content import cli as content_cli

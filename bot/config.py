@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     retention_days: int = 30
 
     staff_session_hours: float = 8.0
+    complaint_daily_limit: int = 3
+    complaint_hourly_limit: int = 60
+    receipt_attempts_per_hour: int = 5
 
     @field_validator("languages", mode="before")
     @classmethod

@@ -89,6 +89,19 @@ async def runtime(settings, shared_content):
 
 
 @pytest.fixture
+def production_logging():
+    """Configure logging as `rahnama serve` does, at the most verbose level (before the test's
+    own phase, so pytest's caplog handler is added after ours)."""
+    import logging
+
+    from bot import logs
+
+    logs.setup("DEBUG", personal=False)
+    yield
+    logging.getLogger().handlers.clear()
+
+
+@pytest.fixture
 def person(runtime):
     """A console user with a fresh id; `await person.say("...")` returns the replies."""
     return Person(runtime, f"p-{uuid.uuid4().hex[:8]}")

@@ -5,7 +5,6 @@ import logging
 
 import pytest
 
-from bot import logs
 from bot.core.dispatcher import Dispatcher, Router
 from bot.logs import JsonFormatter
 
@@ -13,11 +12,8 @@ SECRET = "my husband hits me at Vitosha 12 call +359888123456"
 
 
 @pytest.fixture(autouse=True)
-def production_logging():
-    """Configure logging as `rahnama serve` does, at the most verbose level."""
-    logs.setup("DEBUG", personal=False)
-    yield
-    logging.getLogger().handlers.clear()
+def _logging(production_logging):
+    return production_logging
 
 
 def formatted(caplog, personal: bool = False) -> str:

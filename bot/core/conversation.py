@@ -171,9 +171,11 @@ class Conversations:
             user = turn.user
             if turn.erased:
                 # The person's row is gone: the goodbye goes to their address, wiped on delivery.
-                rows += outbox.rows(channel=user.channel, address=user.channel_user_id, messages=turn.replies, now=turn.now)
+                rows += outbox.rows(channel=user.channel, address=user.channel_user_id, messages=turn.replies,
+                                    now=turn.now, sensitive=turn.sensitive)
                 continue
-            rows += outbox.rows(channel=user.channel, user_id=user.id, messages=turn.replies, now=turn.now)
+            rows += outbox.rows(channel=user.channel, user_id=user.id, messages=turn.replies, now=turn.now,
+                                sensitive=turn.sensitive)
             for channel, address, message in turn.extra_outbox:
                 rows += outbox.rows(channel=channel, address=address, messages=[message], now=turn.now)
             if user.changes(turn.user_before):

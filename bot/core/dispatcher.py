@@ -5,10 +5,12 @@ each feature module owns a `Router`; the dispatcher includes them all and tries,
 
 1. global commands (menu, language, help, privacy, delete...) typed in any language or by number,
 2. button payloads (a tap, or a number from the last numbered menu),
-3. the gate (first contact: choose a language, consent),
-4. the current flow step,
-5. free-text intents, highest priority first,
-6. the fallback.
+3. interceptors: messages no flow may swallow (a complaint receipt must never end up in a
+   request's text), even before first contact,
+4. the gate (first contact: choose a language, consent),
+5. the current flow step,
+6. free-text intents, highest priority first,
+7. the fallback.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ class Handler:
     predicate: Check | None = None
     priority: int = 0
     public: bool = False  # may run before first contact is complete (language, privacy...)
+    sensitive: bool = False  # anonymous flows: see Turn.sensitive
 
     def check(self, turn: Turn) -> bool:
         if self.kind == "command":
@@ -50,6 +53,7 @@ class Handler:
         return self.predicate(turn) if self.predicate else True
 
     async def handle(self, turn: Turn) -> None:
+        turn.sensitive = turn.sensitive or self.sensitive
         if self.kind == "payload":
             turn.arg = turn.payload[len(self.key) + 1:] if turn.payload and turn.payload != self.key else ""
         turn.handler_name = self.name
@@ -59,13 +63,15 @@ class Handler:
 class Router:
     """Handlers of one feature, registered with decorators."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, sensitive: bool = False) -> None:
         self.name = name
+        self.sensitive = sensitive
         self.handlers: list[Handler] = []
 
     def _add(self, kind: str, key: str = "", **options: object) -> Callable[[Callback], Callback]:
         def decorator(callback: Callback) -> Callback:
-            self.handlers.append(Handler(f"{self.name}.{callback.__name__}", callback, kind, key, **options))  # type: ignore[arg-type]
+            self.handlers.append(Handler(f"{self.name}.{callback.__name__}", callback, kind, key,
+                                         sensitive=self.sensitive, **options))  # type: ignore[arg-type]
             return callback
         return decorator
 
@@ -76,6 +82,10 @@ class Router:
     def payload(self, prefix: str, *, public: bool = False) -> Callable[[Callback], Callback]:
         """A button payload `<prefix>` or `<prefix>:<arg>`; the arg is in `turn.arg`."""
         return self._add("payload", prefix, public=public)
+
+    def intercept(self, check: Check) -> Callable[[Callback], Callback]:
+        """Runs before first contact and before any flow step while `check` holds."""
+        return self._add("intercept", predicate=check, public=True)
 
     def gate(self, check: Check) -> Callable[[Callback], Callback]:
         """Runs before flows while `check` holds (first contact)."""
@@ -93,7 +103,7 @@ class Router:
         return self._add("fallback")
 
 
-STAGES = ("command", "payload", "gate", "step", "intent", "fallback")
+STAGES = ("command", "payload", "intercept", "gate", "step", "intent", "fallback")
 
 
 class Dispatcher:

@@ -35,7 +35,7 @@ from bot.core.clock import utcnow
 from bot.core.messages import OutboundMessage
 from bot.core.notify import Notifier
 from bot.storage.db import Database
-from bot.storage.models import InboxMessage, OutboxMessage, RateLimit, User
+from bot.storage.models import ConversationState, InboxMessage, OutboxMessage, RateLimit, User
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +55,18 @@ def address_recipient(channel: str, address: str) -> str:
 
 def rows(*, channel: str, messages: list[OutboundMessage], user_id: int | None = None,
          address: str | None = None, template: Template | None = None,
-         now: datetime | None = None) -> list[dict[str, Any]]:
-    """Outbox rows for messages to one recipient (a person, or an address such as a staff group)."""
+         now: datetime | None = None, sensitive: bool = False) -> list[dict[str, Any]]:
+    """Outbox rows for messages to one recipient (a person, or an address such as a staff group).
+
+    `sensitive` rows (an anonymous flow) are deleted once delivered, not kept as delivery facts.
+    """
     if user_id is None and address is None:
         raise ValueError("a message needs a user or an address")
     now = now or utcnow()
     recipient = user_recipient(user_id) if user_id is not None else address_recipient(channel, address or "")
     return [{"user_id": user_id, "channel": channel, "address": address if user_id is None else None,
-             "recipient": recipient, "payload": message.to_payload(), "status": "pending", "attempts": 0,
+             "recipient": recipient, "payload": {**message.to_payload(), **({"sensitive": True} if sensitive else {})},
+             "status": "pending", "attempts": 0,
              "next_attempt_at": now, "created_at": now, "template": _template_json(template)}
             for message in messages]
 
@@ -114,6 +118,8 @@ async def pending_for(session: AsyncSession, recipients: list[str], after_id: in
 
 async def acknowledge(session: AsyncSession, recipients: list[str], up_to_id: int) -> int:
     """The client showed everything up to `up_to_id`: mark it delivered and wipe text and address."""
+    shown = (OutboxMessage.recipient.in_(recipients), OutboxMessage.status == "pending", OutboxMessage.id <= up_to_id)
+    await session.execute(delete(OutboxMessage).where(*shown, _SENSITIVE))
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.recipient.in_(recipients), OutboxMessage.status == "pending",
@@ -128,7 +134,10 @@ def _record(**values: Any) -> Any:
     return update(OutboxMessage).where(OutboxMessage.id == bindparam("b_id")).values(claimed_at=None, **values)
 
 
+_SENSITIVE = OutboxMessage.payload["sensitive"].as_boolean().is_(True)
+
 _RECORD = {
+    "forget": delete(OutboxMessage).where(OutboxMessage.id == bindparam("b_id")),
     "sent": _record(status="sent", payload=None, address=None, sent_at=bindparam("b_now"),
                     provider_message_id=bindparam("b_provider_id"), error_class=None, error_code=None),
     "pending": _record(status="pending", next_attempt_at=bindparam("b_at")),
@@ -384,6 +393,8 @@ class OutboxWorker:
         groups: dict[str, list[dict[str, Any]]] = {}
         for row, outcome in results:
             kind = "final" if outcome.status in ("failed", "unreachable") else outcome.status
+            if kind in ("sent", "final") and row.payload and row.payload.get("sensitive"):
+                kind = "forget"  # an anonymous flow's message: no delivery fact may remain
             groups.setdefault(kind, []).append(_outcome_params(row, outcome, now))
         async with self.db.write() as session:
             conn = await session.connection()
@@ -446,4 +457,7 @@ async def purge(db: Database, retention_days: int, inbox_days: int = 7) -> tuple
         inbox = await session.execute(delete(InboxMessage).where(
             InboxMessage.status != "pending", InboxMessage.received_at < now - timedelta(days=inbox_days)))
         await session.execute(delete(RateLimit).where(RateLimit.window_start < now - timedelta(days=2)))
+        # A complaint started and abandoned: its draft must not stay beside the person.
+        await session.execute(delete(ConversationState).where(
+            ConversationState.flow == "complaint", ConversationState.updated_at < now - timedelta(days=1)))
         return outbox.rowcount or 0, inbox.rowcount or 0

@@ -43,6 +43,15 @@ def add_parsers(sub: Any) -> None:
     reply.add_argument("text")
     reply.add_argument("--as", dest="as_email", help="the staff account to reply as (default: the team)")
 
+    p = sub.add_parser("complaints", help="anonymous complaints")
+    csub = p.add_subparsers(dest="complaints_command", required=True)
+    clist = csub.add_parser("list", help="open complaints, urgent first")
+    clist.add_argument("--all", action="store_true", help="include closed complaints")
+    clist.add_argument("--json", action="store_true")
+    report = csub.add_parser("report", help="monthly counts for accountability meetings")
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--csv", action="store_true", help="CSV instead of text")
+
 
 def staff_main(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_staff(args, settings))
@@ -152,3 +161,62 @@ async def _reply(db: Database, content: Any, args: argparse.Namespace) -> int:
             return 1
     print(f"Reply queued for {ticket.ref}; the worker delivers it.")
     return 0
+
+
+def complaints_main(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_complaints(args, settings))
+
+
+async def _complaints(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.staff import complaints
+
+    db = Database(settings.database_url)
+    try:
+        await db.check_migrated()
+        async with db.read() as session:
+            if args.complaints_command == "list":
+                found = await complaints.queue(session, None if args.all else "open")
+                rows = [{"id": c.id, "filed_on": c.created_on.isoformat(), "category": c.category, "urgent": c.urgent,
+                         "organisation": c.org_id, "status": c.status} for c in found]
+                if args.json:
+                    print(json.dumps(rows, ensure_ascii=False))
+                for row in [] if args.json else rows:
+                    urgent = "URGENT\t" if row["urgent"] else ""
+                    print(f"{row['filed_on']}\t{urgent}{row['category']}\t{row['organisation'] or '-'}\t{row['status']}\t{row['id']}")
+                return 0
+            try:
+                summary = await complaints.report(session, args.month)
+            except ValueError:
+                print("rahnama: --month must look like 2026-11", file=sys.stderr)
+                return 2
+    finally:
+        await db.dispose()
+    print(_report_csv(summary) if args.csv else _report_text(summary))
+    return 0
+
+
+def _report_text(summary: dict[str, Any]) -> str:
+    lines = [f"Complaints filed in {summary['month']}: {summary['total']} ({summary['urgent']} urgent)"]
+    for title, key in (("By category", "by_category"), ("By organisation", "by_organisation"), ("By status", "by_status")):
+        lines.append(f"\n{title}:")
+        lines += [f"  {name}: {count}" for name, count in sorted(summary[key].items(), key=lambda item: -item[1])] or ["  —"]
+    if summary["closed"]:
+        lines.append(f"\nClosed: {summary['closed']}; days to close: median {summary['median_days_to_close']}, "
+                     f"longest {summary['max_days_to_close']}")
+    return "\n".join(lines)
+
+
+def _report_csv(summary: dict[str, Any]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["month", "dimension", "value", "count"])
+    writer.writerow([summary["month"], "total", "", summary["total"]])
+    writer.writerow([summary["month"], "urgent", "", summary["urgent"]])
+    for dimension in ("by_category", "by_organisation", "by_status"):
+        for value, count in sorted(summary[dimension].items()):
+            writer.writerow([summary["month"], dimension.removeprefix("by_"), value, count])
+    writer.writerow([summary["month"], "median_days_to_close", "", summary["median_days_to_close"] if summary["closed"] else ""])
+    return buffer.getvalue().rstrip()

@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.content.i18n import ENGLISH_NAMES
 from bot.core.clock import utcnow
-from bot.staff import audit, auth, tickets
+from bot.staff import audit, auth, complaint_pages, feedback_pages, tickets
 from bot.storage.models import CannedResponse, OutboxMessage, Staff, Ticket, User
 
 HERE = Path(__file__).resolve().parent
@@ -89,6 +89,8 @@ class Dashboard:
             Route("/staff/audit", self.audit_log, methods=["GET"]),
             Route("/staff/deliveries", self.deliveries, methods=["GET"]),
             Route("/staff/media/{message_id:int}", self.media, methods=["GET"]),
+            *complaint_pages.routes(self),
+            *feedback_pages.routes(self),
             Mount("/staff/static", app=StaticFiles(directory=str(HERE / "static")), name="staff-static"),
         ]
 

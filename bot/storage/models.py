@@ -289,3 +289,43 @@ class CannedResponse(Base):
     title: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+# -- anonymous complaints ------------------------------------------------------------------------
+
+class Complaint(Base):
+    """An anonymous complaint. No column can point back to a person: no user, no channel id,
+    no provider id, no time of day (dates only), a random id, and only a slow salted hash of
+    the receipt the person keeps."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_queue", "status", "urgent", "created_on"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)   # random, not sequential
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    category: Mapped[str] = mapped_column(String(20))
+    org_id: Mapped[str | None] = mapped_column(String(40))           # the organisation complained about
+    service_id: Mapped[str | None] = mapped_column(String(40))
+    handler_org: Mapped[str | None] = mapped_column(String(40))      # the focal point handling it
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="new")   # new | in_progress | answered | closed
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    created_on: Mapped[date] = mapped_column(Date)
+    updated_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    closed_by_person: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ComplaintMessage(Base):
+    """What the person wrote and what staff answered (readable with the receipt). Numbered
+    within the complaint: a global sequence would tell the order of all complaints' messages."""
+
+    __tablename__ = "complaint_messages"
+
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    author: Mapped[str] = mapped_column(String(8))                   # person | staff
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_on: Mapped[date] = mapped_column(Date)
