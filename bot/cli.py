@@ -63,7 +63,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
 
     async def main() -> None:
         runtime = Runtime(settings)
-        await runtime.start(handle=True, deliver=True, watch=True)
+        await runtime.start(handle=True, deliver=True, watch=True, worker_only=True)
         print("Rahnama worker is delivering messages.", file=sys.stderr, flush=True)
         try:
             await asyncio.Event().wait()
@@ -150,6 +150,22 @@ def complaints(args: argparse.Namespace, settings: Settings) -> int:
     return staff_cli.complaints_main(args, settings)
 
 
+@command("telegram")
+def telegram(args: argparse.Namespace, settings: Settings) -> int:
+    """Register the webhook (with its secret token), update kinds and command menus."""
+    from bot.channels.telegram import TelegramChannel
+    from bot.content.store import load
+
+    if not settings.telegram_token or not settings.public_url or not settings.telegram_webhook_secret:
+        print("rahnama: set RAHNAMA_TELEGRAM_TOKEN, RAHNAMA_PUBLIC_URL and RAHNAMA_TELEGRAM_WEBHOOK_SECRET first",
+              file=sys.stderr)
+        return 2
+    content = load(settings.content_dir, settings.locales_dir, settings.languages, settings.default_language)
+    result = asyncio.run(TelegramChannel(settings).register(content))
+    print(f"Webhook: {result['webhook']}\nCommand menus: {', '.join(result['commands'])}")
+    return 0
+
+
 @command("i18n")
 def i18n(args: argparse.Namespace, settings: Settings) -> int:
     from bot.content import cli as content_cli
@@ -191,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.staff import cli as staff_cli
 
     staff_cli.add_parsers(sub)
+    p = sub.add_parser("telegram", help="Telegram set-up")
+    tsub = p.add_subparsers(dest="telegram_command", required=True)
+    tsub.add_parser("set-webhook", help="register the webhook, its secret, update kinds and command menus")
     return parser
 
 

@@ -1,6 +1,8 @@
 """Settings, read from `RAHNAMA_*` environment variables (and an optional `.env` file)."""
 from __future__ import annotations
 
+import json
+import re
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -58,6 +60,25 @@ class Settings(BaseSettings):
     inbox_parallel: int = 2
     retention_days: int = 30
 
+    telegram_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_staff_chat_id: str = ""
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_templates: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    twilio_menu_templates: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+
+    meta_verify_token: str = ""
+    meta_app_secret: str = ""
+    meta_access_token: str = ""
+    meta_phone_number_id: str = ""
+    meta_api_url: str = "https://graph.facebook.com/v21.0"
+    meta_templates: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+
     staff_session_hours: float = 8.0
     complaint_daily_limit: int = 3
     complaint_hourly_limit: int = 60
@@ -67,6 +88,32 @@ class Settings(BaseSettings):
     @classmethod
     def _split_languages(cls, value: object) -> object:
         return _csv(value)
+
+    @field_validator("twilio_templates", "twilio_menu_templates", "meta_templates", mode="before")
+    @classmethod
+    def _json_map(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"must be a JSON object like {{\"ticket_reply:ar\": \"HX...\"}} ({exc.msg})") from None
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("1-256 characters, only A-Z a-z 0-9 _ - (Telegram's rule)")
+        return value
+
+    @field_validator("twilio_whatsapp_from")
+    @classmethod
+    def _whatsapp_from(cls, value: str) -> str:
+        if value and not value.startswith("whatsapp:+"):
+            raise ValueError("must look like whatsapp:+14155238886")
+        return value
 
     @field_validator("languages")
     @classmethod
@@ -117,7 +164,19 @@ class Settings(BaseSettings):
             raise ValueError(f"RAHNAMA_HOST_LANGUAGE: {self.host_language} is not a supported language")
         if self.public_url and self.secret_key == DEFAULT_SECRET:
             raise ValueError("RAHNAMA_SECRET_KEY: set a long random value before going public (RAHNAMA_PUBLIC_URL is set)")
+        if self.twilio_enabled and self.meta_enabled:
+            raise ValueError("RAHNAMA_META_ACCESS_TOKEN: choose one WhatsApp provider, Twilio or Meta, not both")
+        if self.telegram_token and self.public_url and not self.telegram_webhook_secret:
+            raise ValueError("RAHNAMA_TELEGRAM_WEBHOOK_SECRET: required for a public Telegram webhook")
         return self
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_whatsapp_from)
+
+    @property
+    def meta_enabled(self) -> bool:
+        return bool(self.meta_access_token and self.meta_phone_number_id and self.meta_app_secret and self.meta_verify_token)
 
     @cached_property
     def tz(self) -> ZoneInfo:

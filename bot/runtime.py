@@ -72,12 +72,12 @@ class Runtime:
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self, *, handle: bool = True, deliver: bool = True, watch: bool = True,
-                    check_schema: bool = True) -> None:
+                    check_schema: bool = True, worker_only: bool = False) -> None:
         if check_schema:
             await self.db.check_migrated()
         self.content.current  # load (and index) content before the first message
         for channel in self.channels.values():
-            await channel.start()
+            await channel.start(inbound=handle and not worker_only)
         if handle:
             self._spawn(self.inbox.run(), "inbox")
         if deliver:

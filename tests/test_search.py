@@ -1,6 +1,7 @@
 """Service lookup: the search engine, opening hours, distances, and a conversation around a card."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -176,7 +177,12 @@ async def test_danger_words_put_emergency_numbers_before_results(onboarded):
 
 async def test_location_message_shows_places_by_distance(onboarded):
     replies = await onboarded.say(location=(42.6977, 23.3219))
-    assert "📍" in texts(replies) and " km" in texts(replies) or " m" in texts(replies)
+    text = texts(replies)
+    assert "Near you" in text and "Sorry" not in text
+    distances = re.findall(r"· ([\d.,]+) (km|m)\b", text)
+    assert len(distances) == 5
+    metres = [float(v.replace(",", "")) * (1000 if unit == "km" else 1) for v, unit in distances]
+    assert metres == sorted(metres)
 
 
 async def test_browse_a_category_then_near_me_by_postcode(onboarded):
@@ -185,8 +191,8 @@ async def test_browse_a_category_then_near_me_by_postcode(onboarded):
     food = await onboarded.tap("cat:food")
     assert "🍲" in texts(food)
     await onboarded.tap("cmd:near")
-    near = await onboarded.say("1164")
-    assert " km" in texts(near) or " m" in texts(near)
+    near = texts(await onboarded.say("1164"))
+    assert "Sorry" not in near and re.search(r"· [\d.,]+ (km|m)\b", near)
     assert topics
 
 

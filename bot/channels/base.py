@@ -58,6 +58,9 @@ class Channel:
     recipient_burst: ClassVar[int] = 3
     recipient_rate: ClassVar[float] = 0.0  # 0 = unpaced
     channel_rate: ClassVar[float] = 0.0
+    #: The provider reports delivery later (status callbacks): keep a sent message's text until
+    #: it is confirmed delivered, so a late "window closed" failure can still be held and resent.
+    confirms_delivery: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.accept: Accept | None = None
@@ -70,8 +73,11 @@ class Channel:
         """Webhook routes this channel serves (mounted by the web app)."""
         return []
 
-    async def start(self) -> None:
-        """Connect (without needing the internet to succeed: retry in the background)."""
+    async def start(self, inbound: bool = True) -> None:
+        """Connect (without needing the internet to succeed: retry in the background).
+
+        `inbound` is False in the worker process: it only sends (no polling there).
+        """
 
     async def stop(self) -> None:
         """Close connections and stop background tasks."""

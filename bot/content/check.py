@@ -57,8 +57,16 @@ def balanced(text: str) -> bool:
     return not stack
 
 
-def check_translation(report: Report, where: str, lang: str, source: str, translated: str) -> None:
-    if placeholders(source) != placeholders(translated):
+def placeholders_ok(source: str, translated: str, plural: bool = False) -> bool:
+    """Same `{placeholders}`; a plural form may leave out {n} ("one result", "لا نتائج")."""
+    expected, found = placeholders(source), placeholders(translated)
+    if plural:
+        return found <= expected and expected - found <= {"n"}
+    return found == expected
+
+
+def check_translation(report: Report, where: str, lang: str, source: str, translated: str, plural: bool = False) -> None:
+    if not placeholders_ok(source, translated, plural):
         report.error(f"{where}: placeholders {sorted(placeholders(translated))} should be {sorted(placeholders(source))}")
     if not balanced(translated):
         report.error(f"{where}: unbalanced bidi control characters")
@@ -90,7 +98,7 @@ def check_catalogs(report: Report, locales: Path, languages: list[str]) -> None:
                 where = f"{lang}/{domain}.po:{message.lineno} ({message.context or sources[0][:40]!r})"
                 for translated in strings:
                     if translated:
-                        check_translation(report, where, lang, sources[-1] if len(sources) > 1 else sources[0], translated)
+                        check_translation(report, where, lang, sources[-1], translated, plural=len(sources) > 1)
                 if message.context and message.context.startswith("category/") and len(strings[0]) > LIST_ROW_LIMIT:
                     report.warn(f"{where}: category label over {LIST_ROW_LIMIT} characters (cut in WhatsApp lists)")
 

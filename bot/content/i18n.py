@@ -57,6 +57,11 @@ NATIVE_NAMES = {
 }
 
 
+def N_(text: str) -> str:
+    """Mark a string for translation where it is defined; it is translated when shown."""
+    return text
+
+
 def fallback_chain(lang: str, default: str = SOURCE_LANGUAGE) -> tuple[str, ...]:
     """`fa_AF` → (`fa_AF`, `fa`, default, `en`) without repeats."""
     chain: list[str] = []

@@ -140,6 +140,8 @@ _RECORD = {
     "forget": delete(OutboxMessage).where(OutboxMessage.id == bindparam("b_id")),
     "sent": _record(status="sent", payload=None, address=None, sent_at=bindparam("b_now"),
                     provider_message_id=bindparam("b_provider_id"), error_class=None, error_code=None),
+    "sent_unconfirmed": _record(status="sent", sent_at=bindparam("b_now"), provider_message_id=bindparam("b_provider_id"),
+                                error_class=None, error_code=None),
     "pending": _record(status="pending", next_attempt_at=bindparam("b_at")),
     "retry": _record(status="pending", attempts=bindparam("b_attempts"), next_attempt_at=bindparam("b_at"),
                      error_class=bindparam("b_error_class"), error_code=bindparam("b_error_code")),
@@ -395,6 +397,8 @@ class OutboxWorker:
             kind = "final" if outcome.status in ("failed", "unreachable") else outcome.status
             if kind in ("sent", "final") and row.payload and row.payload.get("sensitive"):
                 kind = "forget"  # an anonymous flow's message: no delivery fact may remain
+            elif kind == "sent" and getattr(self.channels.get(row.channel), "confirms_delivery", False):
+                kind = "sent_unconfirmed"  # keep the text until the provider confirms delivery
             groups.setdefault(kind, []).append(_outcome_params(row, outcome, now))
         async with self.db.write() as session:
             conn = await session.connection()
@@ -406,14 +410,16 @@ class OutboxWorker:
                                    .values(unreachable_at=now))
             for row, outcome in results:
                 if outcome.status == "held" and row.template:
-                    await self._send_template_once(session, row, now)
+                    await self.queue_template(session, row, now)
         for row, outcome in results:
             self._count(row, outcome)
             if outcome.retry_at and (self._next_due is None or outcome.retry_at < self._next_due):
                 self._next_due = outcome.retry_at
 
-    async def _send_template_once(self, session: AsyncSession, row: Claimed, now: datetime) -> None:
-        """Queue the re-engagement template, unless one is already waiting for this person."""
+    async def queue_template(self, session: AsyncSession, row: Any, now: datetime) -> None:
+        """Queue the re-engagement template of a held message, unless one already waits for this person."""
+        if not row.template:
+            return
         other_held = await session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.recipient == row.recipient, OutboxMessage.status == "held",
                                            OutboxMessage.id != row.id).limit(1))
@@ -460,4 +466,8 @@ async def purge(db: Database, retention_days: int, inbox_days: int = 7) -> tuple
         # A complaint started and abandoned: its draft must not stay beside the person.
         await session.execute(delete(ConversationState).where(
             ConversationState.flow == "complaint", ConversationState.updated_at < now - timedelta(days=1)))
+        # Sent but never confirmed delivered (no status callback came): forget the text anyway.
+        await session.execute(update(OutboxMessage).where(
+            OutboxMessage.status == "sent", OutboxMessage.payload.is_not(None),
+            OutboxMessage.sent_at < now - timedelta(days=2)).values(payload=None, address=None))
         return outbox.rowcount or 0, inbox.rowcount or 0

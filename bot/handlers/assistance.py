@@ -18,6 +18,7 @@ from bot.staff import tickets
 from bot.storage.models import Ticket
 
 router = Router("assistance")
+# TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.
 menu_entry(40, N_("🙋 Ask a person"), "cmd:assistance")
 
 MAX_PARTS = 20

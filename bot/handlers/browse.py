@@ -8,6 +8,7 @@ from bot.handlers.menu import N_, back_to_menu, menu_entry
 from bot.handlers.start import TARGET_OPENERS
 
 router = Router("browse")
+# TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.
 menu_entry(10, N_("🔎 Find help by topic"), "cmd:browse")
 
 

@@ -21,6 +21,7 @@ from bot.handlers.safety import emergency_text
 from bot.staff import complaints
 
 router = Router("complaint", sensitive=True)
+# TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.
 menu_entry(60, N_("📝 Complaint or feedback"), "cmd:complaint")
 
 LABELS = {

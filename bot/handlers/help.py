@@ -6,6 +6,7 @@ from bot.core.turn import Turn
 from bot.handlers.menu import N_, back_to_menu, menu_entry
 
 router = Router("help")
+# TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.
 menu_entry(90, N_("🔒 Privacy and help"), "cmd:help")
 
 

@@ -7,6 +7,7 @@ from bot.handlers.cards import service_name
 from bot.handlers.menu import N_, back_to_menu, menu_entry
 
 router = Router("info")
+# TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.
 menu_entry(30, N_("📖 Useful information"), "cmd:info")
 
 

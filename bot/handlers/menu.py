@@ -3,16 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.content.i18n import N_
 from bot.core.dispatcher import Router
 from bot.core.messages import Button
 from bot.core.turn import Turn
 
 router = Router("menu")
-
-
-def N_(text: str) -> str:
-    """Mark a string for translation where it is defined; it is translated when shown."""
-    return text
 
 
 @dataclass(frozen=True)

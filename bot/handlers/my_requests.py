@@ -12,6 +12,7 @@ from bot.staff import tickets
 from bot.storage.models import Ticket
 
 router = Router("my_requests")
+# TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.
 menu_entry(50, N_("📨 My requests"), "cmd:my_requests")
 
 STATUS = {"new": "⏳ Waiting for a staff member", "open": "💬 A staff member is working on it", "closed": "✅ Closed"}

@@ -7,6 +7,7 @@ from bot.handlers import search
 from bot.handlers.menu import N_, back_to_menu, menu_entry
 
 router = Router("near")
+# TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.
 menu_entry(20, N_("📍 Near me"), "cmd:near")
 
 

@@ -7,6 +7,7 @@ from bot.core.turn import Turn
 from bot.handlers.menu import N_, back_to_menu, menu_entry
 
 router = Router("safety")
+# TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.
 menu_entry(70, N_("🚨 Emergency numbers"), "cmd:emergency")
 
 

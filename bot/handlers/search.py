@@ -33,6 +33,7 @@ def run(turn: Turn, spec: dict[str, Any]) -> bool:
     elif spec.get("cat"):
         results = index.browse(spec["cat"], lang=turn.lang, **options)
     elif near:
+        options.pop("near")
         results = index.nearby(near, **options)
     else:
         return False

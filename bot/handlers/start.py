@@ -8,6 +8,7 @@ from bot.core.turn import Turn
 from bot.handlers.menu import N_, menu_entry, show_main_menu
 
 router = Router("start")
+# TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.
 menu_entry(80, N_("🌐 Language"), "cmd:language")
 
 
@@ -29,6 +30,7 @@ def show_language_menu(turn: Turn, suggested: str | None = None) -> None:
     order += [code for code in turn.content.languages if code not in order]
     lines = []
     for code in order[:6]:
+        # TRANSLATORS: shown before the person chose a language: very short, in your language.
         line = turn.content.translator(code).t("Choose your language")
         if line not in lines:
             lines.append(line)
@@ -67,7 +69,7 @@ def apply_start_payload(turn: Turn) -> None:
     if lang in turn.content.languages:
         turn.user.lang = lang
     if target:
-        turn.state.data["after_onboarding"] = target
+        turn.state.prefs["after_onboarding"] = target  # prefs survive the consent question
 
 
 @router.payload("lang", public=True)
@@ -78,6 +80,7 @@ async def choose_language(turn: Turn) -> None:
     turn.user.lang = code
     if not turn.user.consent_at:
         return ask_consent(turn)
+    # TRANSLATORS: name YOUR language here, not English ("…in Arabic from now on").
     show_main_menu(turn, turn.t("I will write to you in English from now on."))
 
 
@@ -99,7 +102,7 @@ async def consent(turn: Turn) -> None:
     if not turn.user.lang:
         return show_language_menu(turn)
     turn.user.consent_at = turn.now
-    target = turn.state.data.get("after_onboarding")
+    target = turn.state.prefs.pop("after_onboarding", None)
     turn.end()
     if turn.content.city.sample:
         turn.say(turn.text_of("sample_notice"))
@@ -129,6 +132,7 @@ def offer_switch(turn: Turn) -> None:
     if not found or same_family(found, turn.lang) or found in declined:
         return
     theirs = turn.content.translator(found)
+    # TRANSLATORS: shown in YOUR language to someone who writes in it; {language} is its own name.
     turn.say(theirs.t("It looks like you write in {language}. Shall I answer in {language}?",
                       language=NATIVE_NAMES[found]), [
         turn.button(f"✅ {NATIVE_NAMES[found]}", f"lang:{found}"),
@@ -141,4 +145,16 @@ async def keep_language(turn: Turn) -> None:
     declined = turn.state.prefs.setdefault("keep_language", [])
     if turn.arg and turn.arg not in declined:
         declined.append(turn.arg)
+    # TRANSLATORS: name YOUR language here, not English.
     show_main_menu(turn, turn.t("I will keep writing in English."))
+
+
+@router.intercept(lambda turn: turn.message.start_payload is not None and onboarded(turn))
+async def deep_link(turn: Turn) -> None:
+    """A poster's QR code opened the bot again: its language and topic, whatever the flow."""
+    apply_start_payload(turn)
+    target = turn.state.prefs.pop("after_onboarding", None)
+    turn.end()
+    if target and await open_target(turn, target):
+        return
+    show_main_menu(turn)

@@ -101,7 +101,7 @@ class InboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     provider_message_id: Mapped[str] = mapped_column(String(128))
     channel_user_id: Mapped[str | None] = mapped_column(String(128))
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime]
@@ -126,7 +126,8 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str | None] = mapped_column(String(128))
     recipient: Mapped[str] = mapped_column(String(160))
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # none_as_null: a wiped payload is SQL NULL, not the JSON value null.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
@@ -137,7 +138,7 @@ class OutboxMessage(Base):
     error_class: Mapped[str | None] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(32))
     # A re-engagement template to send first when the channel's session window has closed.
-    template: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    template: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class RateLimit(Base):
