@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import httpx
 import pytest
@@ -236,3 +237,24 @@ async def test_route_is_404_when_telegram_is_not_configured(runtime):
         assert (await web.post("/webhooks/telegram", json={})).status_code == 404
         assert (await web.post("/webhooks/twilio", data={})).status_code == 404
         assert (await web.get("/webhooks/meta")).status_code == 404
+
+
+async def test_new_requests_are_announced_in_the_staff_group_without_personal_data(db_url, fake_tg, shared_content):
+    runtime = Runtime(tg_settings(db_url, fake_tg, telegram_staff_chat_id="-1009999"), content=shared_content)
+    await runtime.start(handle=True, deliver=False, watch=False)
+    channel = runtime.channels["telegram"]
+    await asyncio.wait_for(channel.ready.wait(), 10)
+    channel.recipient_rate = channel.channel_rate = 0
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime)), base_url="https://bot.example.org") as web:
+            for update_id, item in enumerate(["hello", ("b", "lang:en"), ("b", "consent:yes"), ("b", "cmd:assistance"),
+                                              ("b", "asg:topic:legal-aid"), "I need a lawyer, my name is Ahmad",
+                                              ("b", "asg:done"), ("b", "asg:contact:chat"), ("b", "asg:send")], 80):
+                update = tg_callback(update_id, CHAT, item[1]) if isinstance(item, tuple) else tg_message(update_id, CHAT, item)
+                await post(web, update)
+                await deliver(runtime)
+        [announcement] = fake_tg.sent_texts(-1009999)
+        assert re.search(r"A-[0-9A-Z]{4}", announcement) and "https://bot.example.org/staff/tickets/" in announcement
+        assert "Ahmad" not in announcement and str(CHAT) not in announcement
+    finally:
+        await runtime.stop()
