@@ -6,14 +6,14 @@ from datetime import timedelta
 from bot.content import bidi
 from bot.content import hours as opening
 from bot.content.geo import directions_link
-from bot.content.i18n import NATIVE_NAMES
+from bot.content.i18n import NATIVE_NAMES, N_
 from bot.content.schema import Service
 from bot.content.search import Hit, Results
 from bot.core.messages import Button
 from bot.core.turn import Turn
 from bot.handlers.menu import back_to_menu
 
-COST = {"free": "Free", "low-cost": "Low cost", "paid": "Paid"}
+COST = {"free": N_("Free"), "low-cost": N_("Low cost"), "paid": N_("Paid")}
 PAGE = 5
 
 
@@ -74,7 +74,7 @@ def results_message(turn: Turn, results: Results, title: str, spec: dict) -> Non
     buttons: list[Button] = []
     for number, hit in enumerate(results.hits, 1):
         lines.append(short_card(turn, number, hit))
-        buttons.append(turn.button(f"{number}. {service_name(turn, hit.service)}"[:60], f"svc:{hit.service.id}"))
+        buttons.append(turn.button(service_name(turn, hit.service)[:60], f"svc:{hit.service.id}"))
     if offset + len(results.hits) < results.total:
         buttons.append(turn.button(turn.t("➕ More results"), f"more:{offset + PAGE}"))
     if not spec.get("open"):
