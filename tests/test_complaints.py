@@ -7,14 +7,13 @@ import re
 import uuid
 
 import httpx
-import pytest
 from sqlalchemy import inspect, select, text
 
 from bot.app import create_app
 from bot.core.clock import utcnow
 from bot.logs import JsonFormatter
 from bot.staff import auth, complaints
-from bot.storage.models import Base, Complaint, ComplaintMessage, ConversationState, OutboxMessage, Staff, User
+from bot.storage.models import Base, Complaint, ComplaintMessage, ConversationState, Staff
 from helpers import Person, payloads, texts
 
 SECRET_TEXT = "The volunteer Georgi at the Lyulin food bank asked me for 20 leva"

@@ -9,11 +9,12 @@ from typing import Any
 from bot.content import bidi
 from bot.content import hours as opening
 from bot.content.normalize import to_ascii_digits
+from bot.content.i18n import N_
 from bot.core.dispatcher import Router
 from bot.core.messages import OutboundMessage
 from bot.core.turn import Turn
 from bot.handlers.cards import hours_lines, when
-from bot.handlers.menu import N_, back_to_menu, menu_entry, show_main_menu
+from bot.handlers.menu import back_to_menu, menu_entry, show_main_menu
 from bot.staff import tickets
 from bot.storage.models import Ticket
 

@@ -1,10 +1,11 @@
 """Browse: categories (numbered, with icons) → services in that category, a page at a time."""
 from __future__ import annotations
 
+from bot.content.i18n import N_
 from bot.core.dispatcher import Router
 from bot.core.turn import Turn
 from bot.handlers import search
-from bot.handlers.menu import N_, back_to_menu, menu_entry
+from bot.handlers.menu import back_to_menu, menu_entry
 from bot.handlers.start import TARGET_OPENERS
 
 router = Router("browse")

@@ -14,9 +14,10 @@ from datetime import timedelta
 from bot.content import bidi
 from bot.content.normalize import fold
 from bot.core import ratelimit
+from bot.content.i18n import N_
 from bot.core.dispatcher import Router
 from bot.core.turn import Turn
-from bot.handlers.menu import N_, back_to_menu, menu_entry, show_main_menu
+from bot.handlers.menu import back_to_menu, menu_entry, show_main_menu
 from bot.handlers.safety import emergency_text
 from bot.staff import complaints
 
@@ -167,7 +168,7 @@ async def submit(turn: Turn) -> None:
                              texts=list(data["texts"]))
     receipt = complaints.new_receipt()
     hashed = await complaints.hash_of(turn.session, receipt)
-    complaint = await complaints.file(turn.session, turn.content, draft, receipt, hashed, today)
+    complaint = await complaints.file(turn.session, turn.content, draft, hashed, today)
     turn.end()  # the draft is erased now: nothing of the complaint stays in this person's state
     turn.say(turn.text_of("complaint_receipt", date=turn.tr.date(today), category=category_label(turn, complaint.category),
                           receipt=bidi.ltr(complaints.format_receipt(receipt))))

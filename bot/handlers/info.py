@@ -1,10 +1,11 @@
 """Short, vetted information pages ("How to apply for asylum", "Your rights at work"...)."""
 from __future__ import annotations
 
+from bot.content.i18n import N_
 from bot.core.dispatcher import Router
 from bot.core.turn import Turn
 from bot.handlers.cards import service_name
-from bot.handlers.menu import N_, back_to_menu, menu_entry
+from bot.handlers.menu import back_to_menu, menu_entry
 
 router = Router("info")
 # TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.content.i18n import N_
 from bot.core.dispatcher import Router
 from bot.core.messages import Button
 from bot.core.turn import Turn

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.content import bidi
+from bot.content.i18n import N_
 from bot.core.dispatcher import Router
 from bot.core.turn import Turn
 from bot.handlers.assistance import topic_label
-from bot.handlers.menu import N_, back_to_menu, menu_entry
+from bot.handlers.menu import back_to_menu, menu_entry
 from bot.staff import tickets
 from bot.storage.models import Ticket
 

@@ -1,11 +1,11 @@
 """First contact: choose a language, read a short privacy notice, consent. Also language change."""
 from __future__ import annotations
 
-from bot.content.i18n import NATIVE_NAMES
+from bot.content.i18n import NATIVE_NAMES, N_
 from bot.content.langdetect import detect_language, same_family
 from bot.core.dispatcher import Router
 from bot.core.turn import Turn
-from bot.handlers.menu import N_, menu_entry, show_main_menu
+from bot.handlers.menu import menu_entry, show_main_menu
 
 router = Router("start")
 # TRANSLATORS: a main-menu button: at most 24 characters, keep the emoji.

@@ -9,18 +9,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.core.clock import utcnow
-from bot.staff import audit, auth, complaints
+from bot.staff import audit, complaints
 from bot.storage.models import Complaint, Staff
 
 
 def routes(dashboard: Any) -> list[BaseRoute]:
     async def allowed(request: Request, session: Any) -> tuple[Staff, Any] | Response:
-        found = await dashboard.signed_in(request, session)
-        if found is None:
-            return dashboard.to_login()
-        if not auth.can(found[0], "complaints"):
-            return Response("Complaints need the complaints permission.", status_code=403)
-        return found
+        return await dashboard.require(request, session, "complaints")
 
     async def names(session: Any) -> dict[int, str]:
         return {s.id: s.name for s in (await session.scalars(select(Staff))).all()}

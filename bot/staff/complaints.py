@@ -121,7 +121,8 @@ async def next_seq(session: Any, complaint_id: str) -> int:
                                  .where(ComplaintMessage.complaint_id == complaint_id)) or 0) + 1
 
 
-async def file(session: Any, content: Any, draft: Draft, receipt: str, hashed: str, today: date) -> Complaint:
+async def file(session: Any, content: Any, draft: Draft, hashed: str, today: date) -> Complaint:
+    """File a complaint under the receipt's hash (the receipt itself never reaches this function)."""
     complaint = Complaint(id=secrets.token_hex(16), receipt_hash=hashed, category=draft.category,
                           org_id=draft.org_id, service_id=draft.service_id,
                           handler_org=content.network.complaints_focal_point, urgent=draft.category in URGENT,

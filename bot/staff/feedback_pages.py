@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.core.clock import utcnow
-from bot.staff import audit, auth
+from bot.staff import audit
 from bot.storage.models import ContentGap, Feedback
 
 
@@ -19,11 +19,9 @@ def routes(dashboard: Any) -> list[BaseRoute]:
     async def page(request: Request) -> Response:
         since = utcnow().date() - timedelta(days=90)
         async with dashboard.runtime.db.write() as session:
-            found = await dashboard.signed_in(request, session)
-            if found is None:
-                return dashboard.to_login()
-            if not auth.can(found[0], "feedback"):
-                return Response("Feedback is for editors and admins.", status_code=403)
+            found = await dashboard.require(request, session, "feedback")
+            if isinstance(found, Response):
+                return found
             tables = await _tables(session, dashboard, since)
             audit.record(session, found[0], "feedback.view")
         return dashboard.render(request, "table.html", dashboard.base(
@@ -32,9 +30,9 @@ def routes(dashboard: Any) -> list[BaseRoute]:
 
     async def done(request: Request) -> Response:
         async with dashboard.runtime.db.write() as session:
-            found = await dashboard.signed_in(request, session)
-            if found is None or not auth.can(found[0], "feedback"):
-                return dashboard.to_login() if found is None else Response("Not allowed", status_code=403)
+            found = await dashboard.require(request, session, "feedback")
+            if isinstance(found, Response):
+                return found
             form = await dashboard.form(request, found[1])
             report = await session.get(Feedback, int(request.path_params["fid"]))
             if form is None or report is None:

@@ -68,6 +68,15 @@ class Dashboard:
         response.delete_cookie(COOKIE, path="/staff")
         return response
 
+    async def require(self, request: Request, session: Any, permission: str) -> tuple[Staff, Any] | Response:
+        """The signed-in staff member if they have `permission`; else the sign-in page or a 403."""
+        found = await self.signed_in(request, session)
+        if found is None:
+            return self.to_login()
+        if not auth.can(found[0], permission):
+            return Response("You do not have access to this page.", status_code=403, headers=HEADERS)
+        return found
+
     async def form(self, request: Request, record: Any) -> Any | None:
         """The posted form, or None if its CSRF token does not match the session's."""
         form = await request.form()
@@ -199,11 +208,11 @@ class Dashboard:
                 return loaded
             staff, record, ticket = loaded
             audit.record(session, staff, "ticket.view", "ticket", ticket.ref)
-            context = await self.ticket_context(session, staff, ticket, now)
+            context = await self.ticket_context(session, ticket, now)
         flash = request.query_params.get("done")
         return self.render(request, "ticket.html", self.base(staff, record, flash=flash, **context))
 
-    async def ticket_context(self, session: Any, staff: Staff, ticket: Ticket, now: datetime) -> dict[str, Any]:
+    async def ticket_context(self, session: Any, ticket: Ticket, now: datetime) -> dict[str, Any]:
         people = {s.id: s for s in (await session.scalars(select(Staff))).all()}
         deliveries = {row.id: row.status for row in (await session.execute(
             select(OutboxMessage.id, OutboxMessage.status).join(
@@ -286,12 +295,10 @@ class Dashboard:
     # -- canned answers, audit, deliveries, media ----------------------------------------------
     async def canned(self, request: Request) -> Response:
         async with self.runtime.db.write() as session:
-            found = await self.signed_in(request, session)
-            if found is None:
-                return self.to_login()
+            found = await self.require(request, session, "tickets")
+            if isinstance(found, Response):
+                return found
             staff, record = found
-            if not auth.can(staff, "tickets"):
-                return Response("Not allowed", status_code=403, headers=HEADERS)
             flash = None
             if request.method == "POST":
                 form = await self.form(request, record)
@@ -315,9 +322,9 @@ class Dashboard:
         from bot.storage.models import AuditEntry
 
         async with self.runtime.db.write() as session:
-            found = await self.signed_in(request, session)
-            if found is None or not auth.can(found[0], "admin"):
-                return self.to_login() if found is None else Response("Not allowed", status_code=403, headers=HEADERS)
+            found = await self.require(request, session, "admin")
+            if isinstance(found, Response):
+                return found
             entries = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(300))).all()
             rows = [(e.at.astimezone(self.content.tz).strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
                      f"{e.object_type or ''} {e.object_ref or ''}".strip()) for e in entries]
@@ -326,9 +333,9 @@ class Dashboard:
 
     async def deliveries(self, request: Request) -> Response:
         async with self.runtime.db.write() as session:
-            found = await self.signed_in(request, session)
-            if found is None or not auth.can(found[0], "admin"):
-                return self.to_login() if found is None else Response("Not allowed", status_code=403, headers=HEADERS)
+            found = await self.require(request, session, "admin")
+            if isinstance(found, Response):
+                return found
             rows = (await session.execute(
                 select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.status, OutboxMessage.attempts,
                        OutboxMessage.error_class, OutboxMessage.error_code, OutboxMessage.created_at,

@@ -6,7 +6,6 @@ Create Date: 2026-11-24 00:41:21.782661
 """
 from alembic import op
 import sqlalchemy as sa
-import bot.storage.models
 
 
 revision = '0004_complaints'
