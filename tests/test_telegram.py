@@ -258,3 +258,19 @@ async def test_new_requests_are_announced_in_the_staff_group_without_personal_da
         assert "Ahmad" not in announcement and str(CHAT) not in announcement
     finally:
         await runtime.stop()
+
+
+async def test_a_server_error_is_retried_later_not_lost(tg):
+    runtime, web, fake = tg
+    fake.fail_next("sendMessage", 500, {"error_code": 500, "description": "Internal Server Error"})
+    await post(web, tg_message(90, CHAT, "hello"))
+    await deliver(runtime)
+    async with runtime.db.read() as session:
+        row = (await session.scalars(select(OutboxMessage))).one()
+    assert row.status == "pending" and row.attempts == 1 and row.payload is not None
+    async with runtime.db.write() as session:
+        from sqlalchemy import update
+
+        await session.execute(update(OutboxMessage).values(next_attempt_at=row.created_at))
+    await deliver(runtime)
+    assert len(fake.of("sendMessage")) == 2 and fake.sent_texts(CHAT)
