@@ -144,8 +144,9 @@ class WebChannel(Channel):
                     user_id = await s.scalar(select(User.id).where(User.channel == self.name,
                                                                    User.channel_user_id == session))
                 recipients = outbox.recipients_of(self.name, session, user_id)
-            # Woken at once by this process; every second for replies written by another process.
-            await self.runtime.notifier.wait(("user", user_id), min(1.0, remaining))
+            # Woken at once when this process handled their message; every second otherwise
+            # (a staff reply, or a reply written by another process).
+            await self.runtime.notifier.wait(("chat", self.name, session), min(1.0, remaining))
 
 
 def _render(message_id: int, message: Any) -> dict[str, Any]:
