@@ -17,19 +17,18 @@ def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> li
         return [text]
     parts: list[str] = []
     current = ""
-    for separator, pieces in (("\n\n", text.split("\n\n")),):
-        for piece in pieces:
-            candidate = f"{current}{separator}{piece}" if current else piece
-            if measure(candidate) <= limit:
-                current = candidate
-                continue
-            if current:
-                parts.append(current)
-            current = ""
-            if measure(piece) <= limit:
-                current = piece
-            else:
-                parts.extend(_split_long(piece, limit, measure))
+    for paragraph in text.split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if measure(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        current = ""
+        if measure(paragraph) <= limit:
+            current = paragraph
+        else:
+            parts.extend(_split_long(paragraph, limit, measure))
     if current:
         parts.append(current)
     return parts

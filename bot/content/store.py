@@ -121,10 +121,6 @@ class ContentVersion:
                     index.setdefault(phrase[0][:4], set()).add(phrase)
         return {stem: tuple(sorted(phrases)) for stem, phrases in index.items()}
 
-    @cached_property
-    def stopwords(self) -> frozenset[str]:
-        return frozenset(fold(word) for lexicon in self.lexicons.values() for word in lexicon.stopwords)
-
 
 # -- loading --------------------------------------------------------------------------------
 

@@ -87,12 +87,6 @@ async def save_many(conn: AsyncConnection, users: list[UserRecord]) -> None:
                                       "b_unreachable_at": u.unreachable_at} for u in users])
 
 
-async def get_or_create_id(session: object, channel: str, channel_user_id: str) -> int:
-    """The user row id for this identity (for code outside the message path, e.g. staff tools)."""
-    conn = await session.connection()  # type: ignore[attr-defined]
-    return (await load_many(conn, [(channel, channel_user_id)]))[(channel, channel_user_id)][0].id
-
-
 async def erase(session: Any, user: UserRecord) -> None:
     """Delete a person's personal data: conversation, pending messages, identity.
 

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
-from bot.content import bidi
 from bot.core.dispatcher import Router
 from bot.core.turn import Turn
 from bot.handlers import cards
@@ -171,14 +169,6 @@ async def greeting(turn: Turn) -> None:
 @router.command("thanks")
 async def thanks(turn: Turn) -> None:
     show_main_menu(turn, turn.t("You are welcome. Is there anything else I can do for you?"))
-
-
-def quoted(text: str) -> str:
-    return f"“{bidi.auto(text)}”"
-
-
-def today(turn: Turn) -> date:
-    return turn.now.astimezone(turn.content.tz).date()
 
 
 async def danger_follow_up(turn: Turn) -> bool:

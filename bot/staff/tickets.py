@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Template
@@ -253,8 +253,3 @@ async def queue(session: AsyncSession, viewer: Staff | None, filters: QueueFilte
     if filters.older_than_hours:
         query = query.where(Ticket.created_at <= now - timedelta(hours=filters.older_than_hours))
     return list((await session.scalars(query.order_by(Ticket.created_at).limit(limit))).all())
-
-
-async def counts_by_status(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(Ticket.status, func.count()).group_by(Ticket.status))
-    return {status: count for status, count in rows}
